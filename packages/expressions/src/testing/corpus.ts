@@ -1,0 +1,82 @@
+/** Valid expressions and XPath constraints over the fixture domain: seeds for fuzzing and benchmarks. */
+import { MxTypes, objectType } from '../mx-types.js';
+import type { MxType } from '../types.js';
+
+/** The variables {@link XPATH_CORPUS} uses. */
+export const XPATH_VARIABLES: ReadonlyMap<string, MxType> = new Map<string, MxType>([
+  ['Customer', objectType('Sales.Customer')],
+  ['Order', objectType('Sales.Order')],
+  ['Minimum', MxTypes.Decimal],
+  ['Count', MxTypes.Integer],
+  ['Search', MxTypes.String],
+]);
+
+/** Expressions that compile against {@link createScenario}'s variables. */
+export const EXPRESSION_CORPUS: readonly string[] = [
+  '0.1 + 0.2',
+  '$Order/Total * 1.21',
+  "if $n > 10 then 'big' else 'small'",
+  '$Order/Sales.Order_Customer/Name',
+  '$Order/Sales.Order_Customer/Sales.Customer_Address/Sales.Address_Country/Name',
+  '$Order/Status = Sales.OrderStatus.Open',
+  'addDays(dateTime(2024, 3, 30, 12, 0, 0), 1)',
+  "formatDateTime($when, 'EEE, d MMM yyyy HH:mm:ss Z')",
+  "parseDateTime('2022-04-30T22:00:00.000', 'yyyy-MM-dd''T''HH:mm:ss.SSS')",
+  'round(88.725, 2)',
+  'floor(-1.2) + ceil(3.2)',
+  "substring('funwithmendixapps', 7, 6)",
+  "find('thisismystring', 'i', 5)",
+  "replaceAll('this is a string with 75 numbers', '([0-9])', 'N')",
+  "isMatch('NLG 123.45', '.*[0-9].*')",
+  "urlEncode('Hello, world!') + urlDecode('a%20b')",
+  "toUpperCase($Customer/Name) + ' ' + toLowerCase('ÀÉÎ')",
+  "length('日本語') + length($lines)",
+  "formatDecimal(1234.56, '#,##0.00', 'nl-NL')",
+  "parseDecimal('3,241.98', '#,###.##', 0)",
+  "parseInteger('42', 0) * 2",
+  '$EmptyOrder = empty or $EmptyOrder/Total > 1',
+  'not($flag) and ($n >= 3 or $dec < 2.5)',
+  '(3 : 7) * 7 - 3 div 5 + 23 mod 5',
+  '[%BeginOfCurrentDay%] < [%CurrentDateTime%]',
+  'daysBetween([%BeginOfTomorrow%], [%BeginOfYesterdayUTC%])',
+  'getCaption($Customer/Grade) + getKey(Sales.OrderStatus.Approved)',
+  "@Sales.AppName + ' ' + toString(@Sales.MaxLines)",
+  'max(5, 1, 5, 6.7) + min($n, 7) + abs(-2.5)',
+  'pow(2.5, 3) + sqrt(9) + random()',
+  'toString(dateTime(2007)) + toString(1.4) + toString(true)',
+  'if $Order/Paid then $Order/Total else $Order/Total * (1 + @Sales.VatRate)',
+  'calendarMonthsBetween(dateTime(2007, 1, 1), [%CurrentDateTime%])',
+  "formatDateTimeUTC(addMonthsUTC($when, -13), 'yyyy-MM-dd''T''HH:mm:ssXXX')",
+  'trimToDays(endOfMonth(beginOfWeek($when)))',
+  '$Order/Sales.Order_Customer = $Customer and isNew($NewOrder)',
+  "if $e = empty then 'none' else trim($e)",
+  '$SpecialOrder/Priority * 10 + $Order/Number',
+  '- $n + -$dec',
+  "contains($s, 'World') = startsWith($s, 'Hello')",
+];
+
+/** XPath constraints that compile for `Sales.Order` with {@link XPATH_VARIABLES}. */
+export const XPATH_CORPUS: readonly string[] = [
+  "[Total > 100 and Status = 'Open']",
+  "[Total > 100][Status = 'Open']",
+  "[Sales.Order_Customer/Sales.Customer/Name = 'x']",
+  "[Sales.Order_Customer/Sales.Customer[Name = 'x']]",
+  "[System.owner = '[%CurrentUser%]']",
+  "[Sales.Order_Customer/Sales.Customer/Sales.Customer_User = '[%CurrentUser%]']",
+  '[Sales.Order_Customer = $Customer]',
+  '[Sales.Order_Customer != empty]',
+  "[not(Sales.Order_Customer/Sales.Customer/Name = 'x')]",
+  "[contains(Note, $Search) or starts-with(Note, 'Ur') or ends-with(Note, '!')]",
+  "[OrderDate > '[%BeginOfCurrentDay%] - 3 * [%YearLength%]']",
+  "[createdDate >= '[%BeginOfCurrentWeek%]' and changedDate < '[%EndOfCurrentWeekUTC%]']",
+  '[Total > $Minimum and Quantity <= $Count]',
+  '[id = $Order]',
+  '[Sales.OrderLine_Order/Sales.OrderLine/Price > 10]',
+  "[(Status = 'Open' or Status = 'Draft') and Paid = false()]",
+  '[Note = empty][Note != NULL]',
+  '[true()]',
+  '[string-length(Note) > 3 and year-from-dateTime(OrderDate) = 2024]',
+  "//Sales.Order[Total >= '42']",
+  "[Sales.Order_Tag/Sales.Tag/Label = 'urgent']",
+  "[Sales.Order_Customer/Sales.Customer/Sales.Customer_Address/Sales.Address[City = 'Rotterdam' or City = 'Losdun']/Sales.Address_Country/Sales.Country/Name = 'Guyana']",
+];
