@@ -1,0 +1,7 @@
+/** The session service: users and sessions. */
+export {
+  startSessionService,
+  type RunningSessionService,
+  type SessionServiceDependencies,
+} from './session.service.js';
+export { sessionHandlers, toUserContext } from './session.handlers.js';
