@@ -46,6 +46,29 @@ import { assertHeaders, assertMsgId, assertPayloadSize } from './validate.js';
 const MSG_ID_HEADER = 'Nats-Msg-Id';
 /** Pause before a consumer retries after a failed fetch. */
 const FETCH_RETRY_MS = 1_000;
+/** How far a pull request's expiry is kept from the moment a job this consumer nak'd falls due. */
+const NAK_DUE_GUARD_MS = 100;
+
+/**
+ * How long the next pull request may wait so that it does not expire just as a job this consumer
+ * nak'd with a delay falls due. nats-server 2.9 can hand such a job to a pull request in the very
+ * millisecond it expires: the job counts as delivered but never reaches the client, and comes
+ * back only after the ack wait (seen on this project's machines: a 1 s nak redelivered as the
+ * third delivery 4 s later). A request that is still open at the due time gets the job.
+ *
+ * @param dueAt When the delayed naks of this consumer fall due (epoch ms), in any order.
+ */
+export function pullExpiresMs(now: number, expiresMs: number, dueAt: readonly number[]): number {
+  let expires = expiresMs;
+  // Each move puts the expiry past a due time, so a few rounds settle any set of due times.
+  for (let round = 0; round <= dueAt.length; round++) {
+    const end = now + expires;
+    const near = dueAt.find((due) => Math.abs(end - due) < NAK_DUE_GUARD_MS);
+    if (near === undefined) return expires;
+    expires = near - now + NAK_DUE_GUARD_MS;
+  }
+  return expires;
+}
 
 /** Creates the work-queue stream, or reconciles its subjects, duplicate window and max age. */
 export async function ensureStream(ctx: NatsContext, def: WorkQueueDefinition): Promise<void> {
@@ -249,6 +272,8 @@ export class NatsWorkConsumer implements WorkConsumer {
   #loop: Promise<void> = Promise.resolve();
   #stopped = false;
   #stopping: Promise<void> | undefined;
+  /** When the jobs this consumer nak'd with a delay fall due (epoch ms); see {@link pullExpiresMs}. */
+  #nakDue: number[] = [];
 
   constructor(
     ctx: NatsContext,
@@ -276,7 +301,10 @@ export class NatsWorkConsumer implements WorkConsumer {
         continue;
       }
       try {
-        const batch = await this.#consumer.fetch({ max_messages: free, expires: this.#ctx.pullExpiresMs });
+        const now = Date.now();
+        this.#nakDue = this.#nakDue.filter((due) => due > now - NAK_DUE_GUARD_MS);
+        const expires = pullExpiresMs(now, this.#ctx.pullExpiresMs, this.#nakDue);
+        const batch = await this.#consumer.fetch({ max_messages: free, expires });
         this.#batch = batch;
         if (this.#stopped) batch.stop();
         for await (const message of batch) this.#dispatch(message);
@@ -324,6 +352,7 @@ export class NatsWorkConsumer implements WorkConsumer {
           });
         },
         nak: (delayMs) => {
+          if (delayMs > 0) this.#nakDue.push(Date.now() + delayMs);
           quietly(() => {
             message.nak(delayMs > 0 ? delayMs : undefined);
           });
