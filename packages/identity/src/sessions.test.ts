@@ -523,5 +523,35 @@ describe('sessions on a real database', () => {
       const { rowCount } = await own.sql.query('SELECT 1 FROM "system$session"');
       expect(rowCount).toBe(1);
     });
+
+    it('clears only the sessions opened before the version was deployed, however late it runs', async () => {
+      const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
+      /** A deployment of the version as schema sync records it. */
+      const deploy = (version: string) =>
+        own.sql.query(
+          `INSERT INTO "runplane$model_versions" (version, app, applied_at, steps, plan) VALUES ($1, 'club', now(), 0, '[]')`,
+          [version],
+        );
+      const before = await ownIdentity.sessions.login(await ownMember(), PASSWORD);
+      await pause();
+      await deploy('v-late');
+      await pause();
+      // Opened under the new version before its leader got round to clearing.
+      const after = await ownIdentity.sessions.login(await ownMember(), PASSWORD);
+      expect(await ownIdentity.sessions.clearAll('v-late')).toBeGreaterThanOrEqual(1);
+      await expect(ownIdentity.sessions.validate(before.sessionId)).rejects.toMatchObject({
+        code: 'SESSION_INVALID',
+      });
+      await ownIdentity.sessions.validate(after.sessionId);
+      expect(await ownIdentity.sessions.clearAll('v-late')).toBe(0);
+      // The same version deployed again later (back from another one) clears once more.
+      await pause();
+      await deploy('v-other');
+      await deploy('v-late');
+      expect(await ownIdentity.sessions.clearAll('v-late')).toBe(1);
+      await expect(ownIdentity.sessions.validate(after.sessionId)).rejects.toMatchObject({
+        code: 'SESSION_INVALID',
+      });
+    });
   });
 });

@@ -284,19 +284,31 @@ export class SessionRegistry {
   }
 
   /**
-   * Leader duty on a new model version: ends every session (anonymous users with them),
-   * because sessions belong to the model they were opened under. Once per model version:
-   * a second call for the same version (a retry, a new leader) ends nothing; without a
-   * version it always clears. Returns how many sessions it ended.
+   * Leader duty on a new model version: ends the sessions opened before the version was
+   * deployed (anonymous users with them), because they belong to the model they were opened
+   * under — as Mendix clears persistent sessions when a new model starts. Sessions opened
+   * since the deployment stay, however late the duty runs. Once per deployment: a second call
+   * for the same version (a retry, a new leader) ends nothing. A version this database never
+   * recorded (or none given) ends every session. Returns how many sessions it ended.
    */
   async clearAll(modelVersion = ''): Promise<number> {
+    const deployedAt =
+      modelVersion === '' ? undefined : await this.ctx.database.modelVersionDeployedAt(modelVersion);
+    const claim = `identity.clear-all:${modelVersion}${deployedAt === undefined ? '' : `@${deployedAt}`}`;
     const deleted = await this.ctx.transaction(async (uow) => {
-      if (modelVersion !== '' && !(await uow.claimIdempotencyKey(`identity.clear-all:${modelVersion}`))) {
-        return undefined;
-      }
+      if (modelVersion !== '' && !(await uow.claimIdempotencyKey(claim))) return undefined;
       let total = 0;
       for (;;) {
-        const { objects } = await uow.retrieve({ entity: System.Session, amount: BATCH });
+        const { objects } = await uow.retrieve({
+          entity: System.Session,
+          ...(deployedAt === undefined
+            ? {}
+            : {
+                xpath: '[createdDate < $deployedAt]',
+                variables: new Map([['deployedAt', new Date(deployedAt)]]),
+              }),
+          amount: BATCH,
+        });
         await this.end(uow, objects);
         total += objects.length;
         if (objects.length < BATCH) return total;

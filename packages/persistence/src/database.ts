@@ -16,6 +16,7 @@ import type {
 import { Engine } from './engine.js';
 import { buildEntitySchemas, typeOrmSchemaDrift } from './schema/entity-schemas.js';
 import { applyMigration, dryRunMigration, type MigrationResult } from './schema/migrate.js';
+import { VERSIONS_TABLE, quoteIdent } from './schema/names.js';
 import { desiredSchema } from './schema/physical.js';
 import type { MigrationPlan } from './schema/plan.js';
 import {
@@ -60,6 +61,12 @@ export interface RunplaneDatabase extends Database {
    * when the database matches the model (a cross-check of schema sync).
    */
   schemaDrift(): Promise<string[]>;
+  /**
+   * When a model version was last deployed to this database (epoch ms, the database's clock):
+   * the moment schema sync recorded it, after any earlier version. Undefined when the version
+   * was never recorded here.
+   */
+  modelVersionDeployedAt(version: string): Promise<number | undefined>;
 }
 
 /** A {@link UnitOfWork} with this package's additions. */
@@ -141,6 +148,17 @@ class OpenDatabase implements RunplaneDatabase {
 
   schemaDrift(): Promise<string[]> {
     return typeOrmSchemaDrift(this.#backend.dataSource);
+  }
+
+  async modelVersionDeployedAt(version: string): Promise<number | undefined> {
+    const result = await withConnection(this.#backend, (connection) =>
+      connection.query(
+        `SELECT (extract(epoch FROM max(applied_at)) * 1000)::float8 AS at FROM ${quoteIdent(VERSIONS_TABLE)} WHERE version = $1`,
+        [version],
+      ),
+    );
+    const at = result.rows[0]?.at;
+    return typeof at === 'number' ? Math.floor(at) : undefined;
   }
 
   close(): Promise<void> {
