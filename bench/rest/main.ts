@@ -5,8 +5,11 @@
  * side by side with a bare Fastify + pg handler (bench/rest/bare.ts, its own process) running
  * the same statement. Both are hit with autocannon in the same run, alternately, after a
  * warm-up, with the same connections and duration; prints one JSON line:
- * `{"scenario", "stack": {reqPerSec, p50Ms, p99Ms}, "bare": {...}, "ratio"}` with
- * ratio = stack req/s ÷ bare req/s (goal ≥ 0.5). `executorOnly` is the same retrieve sent straight
+ * `{"scenario", "stack": {reqPerSec, p50Ms, p99Ms, cpuUsPerRequest}, "bare": {...}, "ratio"}` with
+ * ratio = stack req/s ÷ bare req/s (goal ≥ 0.5). `cpuUsPerRequest` (Linux) says where the CPU
+ * went: µs per request of each service process, of PostgreSQL, of the load generator (autocannon,
+ * in this process) and their `total` without the load generator; on a machine with few cores these
+ * decide the rates. `executorOnly` is the same retrieve sent straight
  * to the executor over gRPC (as many in flight as connections), to show which hop limits the stack.
  * Telemetry is off in the services (OTEL_SDK_DISABLED), as the bare handler has none.
  *
@@ -23,6 +26,7 @@ import { clusterAddresses, clusterEnv, startServices, testNamespace } from '../.
 import { createTestDatabase } from '../../tests/support/infra.js';
 import { freePort } from '../../tests/support/ports.js';
 import { ROOT, type ServiceName, type ServiceProcess } from '../../tests/support/processes.js';
+import { cpuMeter, type ProcessGroups } from './cpu.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -38,6 +42,8 @@ interface Measurement {
   readonly reqPerSec: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** µs of CPU per request of each process group, PostgreSQL and the load generator (Linux only). */
+  readonly cpuUsPerRequest?: Record<string, number>;
 }
 
 /** Fails the run with a message (the bench's only way out on a broken setup). */
@@ -110,7 +116,11 @@ class Client {
 }
 
 /** Starts the bare handler as its own process. */
-async function startBare(port: number, databaseUrl: string, userId: string): Promise<{ stop(): void }> {
+async function startBare(
+  port: number,
+  databaseUrl: string,
+  userId: string,
+): Promise<{ readonly pid: number; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'rest', 'bare.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', PORT: String(port), DATABASE_URL: databaseUrl, USER_ID: userId },
@@ -124,6 +134,7 @@ async function startBare(port: number, databaseUrl: string, userId: string): Pro
     child.on('exit', (code) => fail(`the bare handler exited (${String(code)})`));
   });
   return {
+    pid: child.pid ?? 0,
     stop() {
       child.removeAllListeners('exit');
       child.kill('SIGTERM');
@@ -135,12 +146,20 @@ async function measure(
   url: string,
   headers: Record<string, string>,
   durationMs: number,
+  processes: ProcessGroups,
 ): Promise<Measurement> {
+  const cpu = cpuMeter(processes);
   const result = await autocannon({ url, connections: CONNECTIONS, duration: durationMs / 1000, headers });
+  const cpuUsPerRequest = cpu.stop(result.requests.total);
   if (result.non2xx > 0 || result.errors > 0) {
     fail(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
-  return { reqPerSec: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
+  return {
+    reqPerSec: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    ...(cpuUsPerRequest === undefined ? {} : { cpuUsPerRequest }),
+  };
 }
 
 /** Retrieves per second straight from the executor over gRPC, `CONNECTIONS` calls in flight. */
@@ -193,7 +212,7 @@ async function main(): Promise<void> {
   const ns = testNamespace('bench-rest');
   const addresses = await clusterAddresses();
   let processes = new Map<ServiceName, ServiceProcess>();
-  let bare: { stop(): void } | undefined;
+  let bare: { readonly pid: number; stop(): void } | undefined;
   try {
     processes = await startServices(
       SERVICES,
@@ -233,24 +252,24 @@ async function main(): Promise<void> {
       fail(`the two answers differ:\n${JSON.stringify(fromStack)}\n${JSON.stringify(fromBare)}`);
     }
 
+    const stackProcesses: ProcessGroups = Object.fromEntries(
+      [...processes].map(([name, p]) => [name, [p.child.pid ?? 0]]),
+    );
+    const bareProcesses: ProcessGroups = { bare: [bare.pid] };
     // Warm-up (JIT, connections, prepared statements, the Basic cache), then two rounds alternately.
-    await measure(stackUrl, auth, Math.min(2000, DURATION_MS));
-    await measure(bareUrl, {}, Math.min(2000, DURATION_MS));
+    await measure(stackUrl, auth, Math.min(2000, DURATION_MS), stackProcesses);
+    await measure(bareUrl, {}, Math.min(2000, DURATION_MS), bareProcesses);
     const best = (a: Measurement | undefined, b: Measurement): Measurement =>
       a === undefined || b.reqPerSec > a.reqPerSec ? b : a;
     let stack: Measurement | undefined;
     let bareBest: Measurement | undefined;
     for (let round = 0; round < 2; round++) {
-      stack = best(stack, await measure(stackUrl, auth, DURATION_MS));
-      bareBest = best(bareBest, await measure(bareUrl, {}, DURATION_MS));
+      stack = best(stack, await measure(stackUrl, auth, DURATION_MS, stackProcesses));
+      bareBest = best(bareBest, await measure(bareUrl, {}, DURATION_MS, bareProcesses));
     }
     if (stack === undefined || bareBest === undefined) fail('nothing was measured');
     const direct = await executorOnly(addresses.grpc['microflow-executor'], ids.alice ?? '', DURATION_MS);
-    const round = (m: Measurement): Measurement => ({
-      reqPerSec: Math.round(m.reqPerSec),
-      p50Ms: m.p50Ms,
-      p99Ms: m.p99Ms,
-    });
+    const round = (m: Measurement): Measurement => ({ ...m, reqPerSec: Math.round(m.reqPerSec) });
     console.log(
       JSON.stringify({
         scenario: 'rest-list-20-orders',

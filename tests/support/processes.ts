@@ -33,11 +33,21 @@ export interface ServiceProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
+/**
+ * V8 CPU profiling of every started process when `RUNPLANE_PROFILE_DIR` names a folder: each
+ * writes its profiles (one per thread) into `<dir>/<name>` when it exits (for benchmarks; open in Chrome DevTools).
+ */
+function profilingArgs(name: string): string[] {
+  const dir = process.env.RUNPLANE_PROFILE_DIR;
+  if (dir === undefined || dir === '') return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`];
+}
+
 /** Starts a Node entry point of this repository the way production does (tsx + telemetry preload). */
 export function startNodeProcess(name: string, entry: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', '@runplane/telemetry/preload', join(ROOT, entry)],
+    [...profilingArgs(name), '--import', 'tsx', '--import', '@runplane/telemetry/preload', join(ROOT, entry)],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', RUNPLANE_LOG_LEVEL: 'info', ...env },

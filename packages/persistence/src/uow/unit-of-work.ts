@@ -58,7 +58,7 @@ import { aggregateType, type SelectStatement, type Statement } from '../query/st
 import { readTableRow } from '../query/table.js';
 import { likePatternOf, type ParamSource } from '../query/xpath-sql.js';
 import { ID_COLUMN, IDEMPOTENCY_TABLE, quoteIdent } from '../schema/names.js';
-import type { SqlConnection, SqlResult } from '../sql/backend.js';
+import type { SqlConnection, SqlResult, SqlSession } from '../sql/backend.js';
 import { isUuid, readerOfType, scalarText, toParam, toTypedParam } from '../sql/values.js';
 import { hashString, isStoredHash, verifyString } from './hash.js';
 import {
@@ -295,8 +295,23 @@ export class EngineUnitOfWork implements UnitOfWork, ObjectHost {
   }
 
   async #query(text: string, params: readonly unknown[] = [], name?: string): Promise<SqlResult> {
-    const connection = await this.#session();
-    return connection.query(text, params, name);
+    const session = this.#reads() ?? (await this.#session());
+    return session.query(text, params, name);
+  }
+
+  /**
+   * Where a read goes when this unit of work holds no connection and is in no transaction: the
+   * backend's shared pipelined reads (each statement its own implicit transaction, as it would
+   * be on a connection of its own). Undefined when the unit of work has a connection (its
+   * reads must see its transaction) or the backend has no shared reads.
+   */
+  #reads(): SqlSession | undefined {
+    this.#open();
+    const state = this.#state;
+    if (state.connection !== undefined || state.connecting !== undefined || state.inTransaction) {
+      return undefined;
+    }
+    return state.engine.backend.reads;
   }
 
   async #run(
@@ -319,8 +334,8 @@ export class EngineUnitOfWork implements UnitOfWork, ObjectHost {
   ): Promise<unknown[][]> {
     const params = this.#bind(statement, inputs, variables);
     try {
-      const connection = await this.#session();
-      return await connection.queryArrays(statement.text, params, statement.name);
+      const session = this.#reads() ?? (await this.#session());
+      return await session.queryArrays(statement.text, params, statement.name);
     } catch (error) {
       throw isRunplaneError(error) ? error : databaseError(error, statement.text);
     }
@@ -548,6 +563,8 @@ export class EngineUnitOfWork implements UnitOfWork, ObjectHost {
     annotate: UserAccess,
     lock = false,
   ): Promise<RuntimeObject[]> {
+    // A locking read needs the transaction it locks for.
+    if (lock) await this.#transaction();
     const byEntity = new Map<string, string[]>();
     const hint = entity === undefined ? undefined : this.#state.engine.map.find(entity);
     if (hint !== undefined) {
