@@ -194,8 +194,8 @@ describe('the executor service', () => {
     const stream = exec.client.retrieveStream();
     const answers = new Map<string, proto.RetrieveAnswer>();
     const ended = new Promise<void>((resolve, reject) => {
-      stream.on('data', (answer: proto.RetrieveAnswer) => {
-        answers.set(answer.callId.toString(), answer);
+      stream.on('data', (message: proto.RetrieveAnswers) => {
+        for (const answer of message.answers) answers.set(answer.callId.toString(), answer);
       });
       stream.on('end', resolve);
       stream.on('error', reject);
@@ -239,9 +239,15 @@ describe('the executor service', () => {
         query: { $case: 'ids', value: { ids: [alice.id], entity: '' } },
       },
     };
-    for (const [callId, request] of Object.entries(requests)) {
-      stream.write({ callId: BigInt(callId), request, requestId: `r${callId}`, traceContext: {} });
-    }
+    // Two calls in one message, one in another: each is answered by its id, whatever the batching.
+    const calls = Object.entries(requests).map(([callId, request]) => ({
+      callId: BigInt(callId),
+      request,
+      requestId: `r${callId}`,
+      traceContext: {},
+    }));
+    stream.write({ calls: calls.slice(0, 2) });
+    stream.write({ calls: calls.slice(2) });
     stream.end();
     await ended;
     expect([...answers.keys()].sort()).toEqual(['12', '3', '7']);
@@ -271,8 +277,8 @@ describe('the executor service', () => {
         firstAnswer = resolve;
       });
       const ended = new Promise<string>((resolve) => {
-        stream.on('data', (answer: proto.RetrieveAnswer) => {
-          answered.push(answer.outcome?.$case ?? 'none');
+        stream.on('data', (message: proto.RetrieveAnswers) => {
+          for (const answer of message.answers) answered.push(answer.outcome?.$case ?? 'none');
           firstAnswer();
         });
         stream.on('end', () => {
@@ -283,14 +289,18 @@ describe('the executor service', () => {
         });
       });
       stream.write({
-        callId: 1n,
-        request: {
-          user: alice.context,
-          state: undefined,
-          query: { $case: 'ids', value: { ids: [alice.id], entity: '' } },
-        },
-        requestId: 'r1',
-        traceContext: {},
+        calls: [
+          {
+            callId: 1n,
+            request: {
+              user: alice.context,
+              state: undefined,
+              query: { $case: 'ids', value: { ids: [alice.id], entity: '' } },
+            },
+            requestId: 'r1',
+            traceContext: {},
+          },
+        ],
       });
       await first;
       await second.stop();

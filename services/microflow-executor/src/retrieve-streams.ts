@@ -1,6 +1,7 @@
 /**
  * The server side of `ExecutorService.RetrieveStream`: many retrieves over one long-lived
- * stream, each answered by a message with its call id (see executor.proto for why). Each call
+ * stream, each answered with its call id (see executor.proto for why). Calls come in batches;
+ * the answers finished in one turn of the event loop leave together in one message. Each call
  * runs as a unary Retrieve would — its own span in the caller's trace, its errors as the whole
  * Runplane error — and the open streams are ended, after answering what they were given, when
  * the executor shuts down.
@@ -16,13 +17,15 @@ const streamTracer = tracer('runplane.executor');
 
 /** What one open stream needs to know to end in time. */
 interface OpenStream {
-  /** Calls being answered. */
+  /** Calls being answered or whose answers wait to be sent. */
   inFlight: number;
+  /** Answers finished this turn, sent together at its end. */
+  outbox: executor.RetrieveAnswer[];
   /** The client ended its side. */
   clientDone: boolean;
   /** The stream was ended (by us) or broke. */
   closed: boolean;
-  readonly call: ServerDuplexStream<executor.RetrieveCall, executor.RetrieveAnswer>;
+  readonly call: ServerDuplexStream<executor.RetrieveCalls, executor.RetrieveAnswers>;
 }
 
 /** The executor's RetrieveStream calls: serves them, and ends them on shutdown. */
@@ -49,20 +52,20 @@ export class RetrieveStreams {
   }
 
   /** The grpc-js handler of RetrieveStream. */
-  readonly handler = (call: ServerDuplexStream<executor.RetrieveCall, executor.RetrieveAnswer>): void => {
-    const stream: OpenStream = { inFlight: 0, clientDone: false, closed: false, call };
+  readonly handler = (call: ServerDuplexStream<executor.RetrieveCalls, executor.RetrieveAnswers>): void => {
+    const stream: OpenStream = { inFlight: 0, outbox: [], clientDone: false, closed: false, call };
     this.#open.add(stream);
     const gone = (): void => {
       stream.closed = true;
       this.#forget(stream);
     };
-    call.on('data', (message: executor.RetrieveCall) => {
-      stream.inFlight++;
-      void this.#answer(message).then((answer) => {
-        stream.inFlight--;
-        if (!stream.closed) call.write(answer);
-        this.#settle(stream);
-      });
+    call.on('data', (message: executor.RetrieveCalls) => {
+      for (const one of message.calls) {
+        stream.inFlight++;
+        void this.#answer(one).then((answer) => {
+          this.#post(stream, answer);
+        });
+      }
     });
     call.on('end', () => {
       stream.clientDone = true;
@@ -72,6 +75,19 @@ export class RetrieveStreams {
     call.on('cancelled', gone);
     if (this.#draining) this.#settle(stream);
   };
+
+  /** Queues an answer; the first of a turn schedules the turn's message. */
+  #post(stream: OpenStream, answer: executor.RetrieveAnswer): void {
+    stream.outbox.push(answer);
+    if (stream.outbox.length > 1) return;
+    setImmediate(() => {
+      const answers = stream.outbox;
+      stream.outbox = [];
+      stream.inFlight -= answers.length;
+      if (!stream.closed) stream.call.write({ answers });
+      this.#settle(stream);
+    });
+  }
 
   /**
    * Ends every open stream once the calls it was given are answered (streams opened from now on

@@ -13,7 +13,19 @@ import { ErrorStatus, UserError } from '@runplane/errors';
 import { common, executor } from '@runplane/proto';
 import { RetrieveStreams, type RetrieveOrigin } from './retrieve-stream.js';
 
-type Duplex = ServerDuplexStream<executor.RetrieveCall, executor.RetrieveAnswer>;
+type Duplex = ServerDuplexStream<executor.RetrieveCalls, executor.RetrieveAnswers>;
+
+/** Runs `handle` for every call of every message the client sends on a stream. */
+function eachCall(call: Duplex, handle: (message: executor.RetrieveCall) => void): void {
+  call.on('data', (batch: executor.RetrieveCalls) => {
+    for (const one of batch.calls) handle(one);
+  });
+}
+
+/** Sends one answer in a message of its own. */
+function answerWith(call: Duplex, answer: executor.RetrieveAnswer): void {
+  call.write({ answers: [answer] });
+}
 
 /** A request that names itself, so that an answer can say which request it answers. */
 function request(name: string): executor.RetrieveRequest {
@@ -119,11 +131,11 @@ describe('retrieves over RetrieveStream lanes', () => {
   it('answers every call of many in flight with its own answer, whatever order the answers come in', async () => {
     const { lanes } = await setUp((call) => {
       const received: executor.RetrieveCall[] = [];
-      call.on('data', (message: executor.RetrieveCall) => {
+      eachCall(call, (message: executor.RetrieveCall) => {
         received.push(message);
         if (received.length < 5) return;
         for (const m of received.reverse()) {
-          call.write({ callId: m.callId, outcome: { $case: 'response', value: echo(m.request) } });
+          answerWith(call, { callId: m.callId, outcome: { $case: 'response', value: echo(m.request) } });
         }
       });
     });
@@ -132,16 +144,39 @@ describe('retrieves over RetrieveStream lanes', () => {
     expect(answers.map((a) => a.objects[0]?.id)).toEqual(names);
   });
 
+  it('sends the calls of one turn in one message, and reads answers that come together', async () => {
+    const messages: number[] = [];
+    const { lanes } = await setUp(
+      (call) => {
+        call.on('data', (batch: executor.RetrieveCalls) => {
+          messages.push(batch.calls.length);
+          call.write({
+            answers: batch.calls.map((m) => ({
+              callId: m.callId,
+              outcome: { $case: 'response', value: echo(m.request) },
+            })),
+          });
+        });
+      },
+      { lanes: 2, laneMaxAgeMs: 60_000 },
+    );
+    const names = ['a', 'b', 'c', 'd'];
+    const answers = await Promise.all(names.map((n) => lanes.retrieve(request(n), origin())));
+    expect(answers.map((a) => a.objects[0]?.id)).toEqual(names);
+    await lanes.retrieve(request('later'), origin());
+    expect(messages).toEqual([4, 1]);
+  });
+
   it('fails with the error the executor raised, as it raised it', async () => {
     const { lanes } = await setUp((call) => {
-      call.on('data', (message: executor.RetrieveCall) => {
+      eachCall(call, (message: executor.RetrieveCall) => {
         const error = new UserError({
           code: 'MEMBER_NOT_READABLE',
           status: ErrorStatus.PermissionDenied,
           message: 'You may not read Secret of Lab.Sample.',
           details: { entity: 'Lab.Sample', member: 'Secret' },
         });
-        call.write({
+        answerWith(call, {
           callId: message.callId,
           outcome: { $case: 'error', value: JSON.stringify(error.toJSON()) },
         });
@@ -156,9 +191,12 @@ describe('retrieves over RetrieveStream lanes', () => {
 
   it('fails a call the executor does not answer in time with DEPENDENCY_TIMEOUT, and goes on serving others', async () => {
     const { lanes } = await setUp((call) => {
-      call.on('data', (message: executor.RetrieveCall) => {
+      eachCall(call, (message: executor.RetrieveCall) => {
         if (nameOf(message.request) === 'slow') return;
-        call.write({ callId: message.callId, outcome: { $case: 'response', value: echo(message.request) } });
+        answerWith(call, {
+          callId: message.callId,
+          outcome: { $case: 'response', value: echo(message.request) },
+        });
       });
     });
     await expect(lanes.retrieve(request('slow'), origin(50))).rejects.toMatchObject({
@@ -173,10 +211,10 @@ describe('retrieves over RetrieveStream lanes', () => {
 
   it('sends a call once more on a fresh stream when its stream ends before answering it', async () => {
     const { lanes, server } = await setUp((call, index) => {
-      call.on('data', (message: executor.RetrieveCall) => {
+      eachCall(call, (message: executor.RetrieveCall) => {
         if (index === 0) call.end();
         else
-          call.write({
+          answerWith(call, {
             callId: message.callId,
             outcome: { $case: 'response', value: echo(message.request) },
           });
@@ -188,7 +226,7 @@ describe('retrieves over RetrieveStream lanes', () => {
 
   it('fails a call whose second stream breaks too, as the executor being unavailable', async () => {
     const { lanes, server } = await setUp((call) => {
-      call.on('data', () => {
+      eachCall(call, () => {
         call.emit('error', { code: status.UNAVAILABLE, details: 'going away' });
       });
     });
@@ -207,8 +245,11 @@ describe('retrieves over RetrieveStream lanes', () => {
 
   it('spreads calls over its lanes, and replaces a lane once it is older than its maximum age', async () => {
     const answer = (call: Duplex): void => {
-      call.on('data', (message: executor.RetrieveCall) => {
-        call.write({ callId: message.callId, outcome: { $case: 'response', value: echo(message.request) } });
+      eachCall(call, (message: executor.RetrieveCall) => {
+        answerWith(call, {
+          callId: message.callId,
+          outcome: { $case: 'response', value: echo(message.request) },
+        });
       });
       call.on('end', () => call.end());
     };

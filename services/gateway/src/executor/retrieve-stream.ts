@@ -3,7 +3,8 @@
  * over a few long-lived streams instead of one unary call each (a unary call costs grpc-js
  * about five times the CPU of a message on an open stream; see executor.proto).
  *
- * Calls go round robin over a few lanes (streams); each lane is a call of its own on the
+ * The calls made in one turn of the event loop leave together, as one message on one lane; the
+ * turns go round robin over a few lanes (streams). Each lane is a call of its own on the
  * channel, so the channel's round-robin balancing spreads the lanes over the executor
  * replicas, and a lane takes new calls for a limited time only, so that replicas that come up
  * later get lanes too. A call keeps the deadline of its HTTP request. A lane that breaks or ends
@@ -50,7 +51,7 @@ export interface RetrieveStreamOptions {
 /** What the lanes need of the executor client. */
 export interface RetrieveChannel {
   /** Opens a RetrieveStream call. */
-  open(): ClientDuplexStream<executor.RetrieveCall, executor.RetrieveAnswer>;
+  open(): ClientDuplexStream<executor.RetrieveCalls, executor.RetrieveAnswers>;
   /** A unary Retrieve, for executors without RetrieveStream. */
   unary(request: executor.RetrieveRequest, origin: RetrieveOrigin): Promise<executor.RetrieveResponse>;
 }
@@ -67,11 +68,15 @@ interface PendingCall {
 }
 
 interface Lane {
-  readonly stream: ClientDuplexStream<executor.RetrieveCall, executor.RetrieveAnswer>;
+  readonly stream: ClientDuplexStream<executor.RetrieveCalls, executor.RetrieveAnswers>;
   readonly pending: Map<number, PendingCall>;
+  /** Calls of this turn, sent together at its end. */
+  outbox: executor.RetrieveCall[];
   readonly openedAtMs: number;
   /** Takes no new calls (too old, ended or broken). */
   retired: boolean;
+  /** Ended or failed: nothing more can be sent on it. */
+  broken: boolean;
 }
 
 /** The error of a call whose time ran out: what a unary call past its deadline fails with. */
@@ -115,6 +120,8 @@ export class RetrieveStreams {
   readonly #options: RetrieveStreamOptions;
   readonly #lanes: (Lane | undefined)[];
   #next = 0;
+  /** The lane of this turn's calls (undefined between turns). */
+  #turnLane: Lane | undefined;
   #nextCallId = 1;
   #unaryOnly = false;
   #closed = false;
@@ -145,6 +152,8 @@ export class RetrieveStreams {
     for (const lane of this.#lanes) {
       if (lane === undefined) continue;
       lane.retired = true;
+      lane.broken = true;
+      lane.outbox = [];
       lane.stream.cancel();
       this.#failAll(lane, unavailable(), false);
     }
@@ -168,7 +177,7 @@ export class RetrieveStreams {
       );
       return;
     }
-    const lane = this.#lane();
+    const lane = this.#turn();
     const callId = this.#nextCallId++;
     call.attempts++;
     lane.pending.set(callId, call);
@@ -178,12 +187,34 @@ export class RetrieveStreams {
     }, remainingMs).unref();
     const traceContext: Record<string, string> = {};
     injectTraceContext(traceContext, trace.setSpan(context.active(), call.span));
-    lane.stream.write({
+    lane.outbox.push({
       callId: BigInt(callId),
       request: call.request,
       requestId: call.origin.requestId,
       traceContext,
     });
+  }
+
+  /** The lane of this turn; the first call of a turn picks it and schedules the turn's message. */
+  #turn(): Lane {
+    const current = this.#turnLane;
+    if (current !== undefined && !current.retired) return current;
+    const lane = this.#lane();
+    this.#turnLane = lane;
+    setImmediate(() => {
+      if (this.#turnLane === lane) this.#turnLane = undefined;
+      this.#flush(lane);
+    });
+    return lane;
+  }
+
+  /** Sends the calls a lane gathered this turn. */
+  #flush(lane: Lane): void {
+    if (lane.outbox.length === 0) return;
+    const calls = lane.outbox;
+    lane.outbox = [];
+    // A lane that broke meanwhile has handed its calls to another (see #failAll).
+    if (!lane.broken) lane.stream.write({ calls });
   }
 
   /** The next lane round robin, opened (or replaced when too old) as needed. */
@@ -192,9 +223,13 @@ export class RetrieveStreams {
     this.#next = (index + 1) % this.#lanes.length;
     let lane = this.#lanes[index];
     if (lane !== undefined && !lane.retired && Date.now() - lane.openedAtMs > this.#options.laneMaxAgeMs) {
-      // Half-close: the executor answers what it was given, then ends the stream.
+      // Half-close once its last calls are sent: the executor answers them, then ends the stream.
       lane.retired = true;
-      lane.stream.end();
+      const old = lane;
+      setImmediate(() => {
+        this.#flush(old);
+        if (!old.broken) old.stream.end();
+      });
     }
     if (lane === undefined || lane.retired) {
       lane = this.#open();
@@ -207,18 +242,22 @@ export class RetrieveStreams {
     const lane: Lane = {
       stream: this.#channel.open(),
       pending: new Map(),
+      outbox: [],
       openedAtMs: Date.now(),
       retired: false,
+      broken: false,
     };
-    lane.stream.on('data', (answer: executor.RetrieveAnswer) => {
-      const callId = Number(answer.callId);
-      const call = lane.pending.get(callId);
-      if (call === undefined) return;
-      lane.pending.delete(callId);
-      const outcome = answer.outcome;
-      if (outcome?.$case === 'response') this.#settle(call, undefined, outcome.value);
-      else if (outcome?.$case === 'error') this.#settle(call, answerError(outcome.value));
-      else this.#settle(call, answerError(''));
+    lane.stream.on('data', (message: executor.RetrieveAnswers) => {
+      for (const answer of message.answers) {
+        const callId = Number(answer.callId);
+        const call = lane.pending.get(callId);
+        if (call === undefined) continue;
+        lane.pending.delete(callId);
+        const outcome = answer.outcome;
+        if (outcome?.$case === 'response') this.#settle(call, undefined, outcome.value);
+        else if (outcome?.$case === 'error') this.#settle(call, answerError(outcome.value));
+        else this.#settle(call, answerError(''));
+      }
     });
     lane.stream.on('error', (error: ServiceError) => {
       this.#retire(lane);
@@ -234,6 +273,8 @@ export class RetrieveStreams {
 
   #retire(lane: Lane): void {
     lane.retired = true;
+    lane.broken = true;
+    lane.outbox = [];
     const index = this.#lanes.indexOf(lane);
     if (index >= 0) this.#lanes[index] = undefined;
   }

@@ -254,6 +254,16 @@ export interface RetrieveCall_TraceContextEntry {
   value: string;
 }
 
+/** Calls of RetrieveStream sent together. */
+export interface RetrieveCalls {
+  calls: RetrieveCall[];
+}
+
+/** Answers of RetrieveStream sent together, each naming its call. */
+export interface RetrieveAnswers {
+  answers: RetrieveAnswer[];
+}
+
 /** The answer to one RetrieveCall. */
 export interface RetrieveAnswer {
   callId: bigint;
@@ -1672,6 +1682,98 @@ export const RetrieveCall_TraceContextEntry: MessageFns<RetrieveCall_TraceContex
   },
 };
 
+function createBaseRetrieveCalls(): RetrieveCalls {
+  return { calls: [] };
+}
+
+export const RetrieveCalls: MessageFns<RetrieveCalls> = {
+  encode(message: RetrieveCalls, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.calls) {
+      RetrieveCall.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetrieveCalls {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetrieveCalls();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.calls.push(RetrieveCall.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseRetrieveAnswers(): RetrieveAnswers {
+  return { answers: [] };
+}
+
+export const RetrieveAnswers: MessageFns<RetrieveAnswers> = {
+  encode(message: RetrieveAnswers, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.answers) {
+      RetrieveAnswer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetrieveAnswers {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetrieveAnswers();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.answers.push(RetrieveAnswer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 function createBaseRetrieveAnswer(): RetrieveAnswer {
   return { callId: 0n, outcome: undefined };
 }
@@ -2970,15 +3072,19 @@ export const ExecutorServiceService = {
    * was given) when it shuts down or when the client ends its side; the client opens another
    * stream for new calls, and treats calls left unanswered by a stream that broke as failed
    * with UNAVAILABLE (retrieves only read, so it may send them again).
+   *
+   * Calls travel in batches: a client sends the calls it made in one turn of its event loop as
+   * one RetrieveCalls message, and the executor answers the calls it finished in one turn as one
+   * RetrieveAnswers message, so that the per-message cost is shared by the calls of a busy moment.
    */
   retrieveStream: {
     path: "/runplane.executor.v1.ExecutorService/RetrieveStream" as const,
     requestStream: true as const,
     responseStream: true as const,
-    requestSerialize: (value: RetrieveCall): Buffer => Buffer.from(RetrieveCall.encode(value).finish()),
-    requestDeserialize: (value: Buffer): RetrieveCall => RetrieveCall.decode(value),
-    responseSerialize: (value: RetrieveAnswer): Buffer => Buffer.from(RetrieveAnswer.encode(value).finish()),
-    responseDeserialize: (value: Buffer): RetrieveAnswer => RetrieveAnswer.decode(value),
+    requestSerialize: (value: RetrieveCalls): Buffer => Buffer.from(RetrieveCalls.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetrieveCalls => RetrieveCalls.decode(value),
+    responseSerialize: (value: RetrieveAnswers): Buffer => Buffer.from(RetrieveAnswers.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetrieveAnswers => RetrieveAnswers.decode(value),
   },
   /**
    * Creates a new object of an entity with its defaults (running its create event
@@ -3077,8 +3183,12 @@ export interface ExecutorServiceServer extends UntypedServiceImplementation {
    * was given) when it shuts down or when the client ends its side; the client opens another
    * stream for new calls, and treats calls left unanswered by a stream that broke as failed
    * with UNAVAILABLE (retrieves only read, so it may send them again).
+   *
+   * Calls travel in batches: a client sends the calls it made in one turn of its event loop as
+   * one RetrieveCalls message, and the executor answers the calls it finished in one turn as one
+   * RetrieveAnswers message, so that the per-message cost is shared by the calls of a busy moment.
    */
-  retrieveStream: handleBidiStreamingCall<RetrieveCall, RetrieveAnswer>;
+  retrieveStream: handleBidiStreamingCall<RetrieveCalls, RetrieveAnswers>;
   /**
    * Creates a new object of an entity with its defaults (running its create event
    * handlers), not stored; it joins the client's state.
@@ -3156,10 +3266,17 @@ export interface ExecutorServiceClient extends Client {
    * was given) when it shuts down or when the client ends its side; the client opens another
    * stream for new calls, and treats calls left unanswered by a stream that broke as failed
    * with UNAVAILABLE (retrieves only read, so it may send them again).
+   *
+   * Calls travel in batches: a client sends the calls it made in one turn of its event loop as
+   * one RetrieveCalls message, and the executor answers the calls it finished in one turn as one
+   * RetrieveAnswers message, so that the per-message cost is shared by the calls of a busy moment.
    */
-  retrieveStream(): ClientDuplexStream<RetrieveCall, RetrieveAnswer>;
-  retrieveStream(options: Partial<CallOptions>): ClientDuplexStream<RetrieveCall, RetrieveAnswer>;
-  retrieveStream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<RetrieveCall, RetrieveAnswer>;
+  retrieveStream(): ClientDuplexStream<RetrieveCalls, RetrieveAnswers>;
+  retrieveStream(options: Partial<CallOptions>): ClientDuplexStream<RetrieveCalls, RetrieveAnswers>;
+  retrieveStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<RetrieveCalls, RetrieveAnswers>;
   /**
    * Creates a new object of an entity with its defaults (running its create event
    * handlers), not stored; it joins the client's state.
