@@ -145,6 +145,22 @@ describe('sessions on a real database', () => {
       expect((await failedLogins(name)).failedlogins).toBe(8);
     });
 
+    it('loses no count when wrong passwords arrive at once at two replicas', async () => {
+      const name = await member();
+      // A second session service: its own connection pool, no lock shared in memory.
+      const replicas = [
+        testIdentity(database, { maxFailedLogins: 100 }),
+        testIdentity(await db.open(clubModel()), { maxFailedLogins: 100 }),
+      ];
+      const [first, second] = replicas;
+      if (first === undefined || second === undefined) throw new TypeError('two replicas');
+      await Promise.allSettled(
+        Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? first : second).sessions.login(name, 'nope')),
+      );
+      await Promise.all(replicas.map((r) => r.sessions.drain()));
+      expect((await failedLogins(name)).failedlogins).toBe(16);
+    });
+
     it('ends the open sessions of a user that failed logins block', async () => {
       const name = await member();
       const open = await identity.sessions.login(name, PASSWORD);

@@ -357,7 +357,8 @@ export class SessionRegistry {
   private async countFailure(userId: string): Promise<void> {
     if (!this.ctx.settings.throttleLogins) return;
     const blocked = await this.ctx.transaction(async (uow) => {
-      const [user] = await uow.retrieveByIds([userId], System.User);
+      // Locked: failures counted at once by other replicas wait for this one, and count on from it.
+      const [user] = await uow.lockByIds([userId], System.User);
       if (user === undefined || flag(user, 'IsAnonymous')) return false;
       const failures = count(user, 'FailedLogins') + 1;
       user.set('FailedLogins', BigInt(failures));

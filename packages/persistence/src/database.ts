@@ -74,6 +74,14 @@ export interface RunplaneUnitOfWork extends UnitOfWork {
   asSystem(): RunplaneUnitOfWork;
   /** Objects by id; `entity`, when given, names their entity (or a generalization) and saves a lookup. */
   retrieveByIds(ids: readonly string[], entity?: string): Promise<MxObject[]>;
+  /**
+   * Objects by id read with a row lock (`SELECT … FOR UPDATE`) held to the end of this unit of
+   * work's transaction, which it begins: a read-modify-write done with them is not lost to a
+   * concurrent one in another transaction or process, which waits for this one and then reads
+   * its result. Entity access applies as for {@link retrieveByIds}; objects this unit of work
+   * already holds are returned as it holds them (lock before reading them).
+   */
+  lockByIds(ids: readonly string[], entity?: string): Promise<MxObject[]>;
   /** True when `candidate` is the value of the object's HashedString attribute (the hash never leaves the package). */
   verifyHashedString(object: MxObject, attribute: string, candidate: string): Promise<boolean>;
   /**

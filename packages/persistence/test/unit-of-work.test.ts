@@ -135,6 +135,32 @@ describe.each(BACKENDS)('units of work on %s', (backend) => {
       expect(await count(suite.db, 'Sales.Product', "[starts-with(Code, 'FAIL-')]")).toBe(2n);
     });
 
+    it('locks objects by id to the end of its transaction: a second locker waits, then reads the first one’s work', async () => {
+      const a = suite.db.unitOfWork(SYSTEM_CONTEXT);
+      const b = suite.db.unitOfWork(SYSTEM_CONTEXT);
+      try {
+        const [mine] = await a.lockByIds([data.products.gadget], 'Sales.Product');
+        if (mine === undefined) throw new TypeError('missing');
+        let waited = true;
+        const second = b.lockByIds([data.products.gadget]).then((objects) => {
+          waited = false;
+          return objects;
+        });
+        await new Promise((r) => setTimeout(r, 150));
+        expect(waited).toBe(true);
+        mine.set('Name', 'Locked by A');
+        await a.commit([mine]);
+        await a.complete();
+        await a.close();
+        const [theirs] = await second;
+        expect(theirs?.get('Name')).toBe('Locked by A');
+        expect(await b.lockByIds(['not-an-id', data.products.gadget])).toHaveLength(1);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     it('claims an idempotency key once, and a rolled-back claim can be made again', async () => {
       const key = `task-${backend}-1`;
       const uow = suite.db.unitOfWork(SYSTEM_CONTEXT);

@@ -555,6 +555,21 @@ export class EngineUnitOfWork implements UnitOfWork, ObjectHost {
     return ids.map((id) => found.get(id)).filter((o): o is RuntimeObject => o !== undefined);
   }
 
+  async lockByIds(ids: readonly string[], entity?: string): Promise<MxObject[]> {
+    this.#open();
+    await this.#transaction();
+    const wanted = [...new Set(ids)].filter(isUuid);
+    const found = new Map<string, RuntimeObject>();
+    if (wanted.length > 0) {
+      for (const object of await this.#load(wanted, entity, this.#filter, this.#annotate, true)) {
+        found.set(object.id, this.#adopt(object));
+      }
+    }
+    return ids
+      .map((id) => found.get(id))
+      .filter((o): o is RuntimeObject => o !== undefined && o.state !== ObjectState.Deleted);
+  }
+
   /** Loads objects by id from the database with the given access (no request scope involved). */
   async #load(
     ids: readonly string[],

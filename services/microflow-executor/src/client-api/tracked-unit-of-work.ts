@@ -132,6 +132,10 @@ export class TrackedUnitOfWork implements RunplaneUnitOfWork {
     return this.#inner.retrieveByIds(objectIds, entity);
   }
 
+  lockByIds(objectIds: readonly string[], entity?: string): Promise<MxObject[]> {
+    return this.#inner.lockByIds(objectIds, entity);
+  }
+
   retrieveByAssociation(object: MxObject, association: string): Promise<MxObject[]> {
     return this.#inner.retrieveByAssociation(object, association);
   }
