@@ -160,6 +160,7 @@ describe('scheduler replicas as processes, across a SIGKILL of the leader', () =
       EVENT,
       'duty:session-cleanup',
       'duty:unblock-users',
+      'duty:processed-tasks-cleanup',
       'duty:clear-sessions-on-deploy',
     ]);
     const { runId } = await callUnary(b.client, 'runNow', { name: EVENT });

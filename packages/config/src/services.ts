@@ -189,6 +189,17 @@ export const executorConfig = defineConfig('microflow-executor', {
     min: 1000,
     doc: 'A task whose executor goes silent this long (crashed, cut off) is run again elsewhere. Running tasks report progress every third of it.',
   }),
+  processedTasksCleanupAgeMs: setting.durationMs('RUNPLANE_PROCESSED_TASKS_CLEANUP_AGE_MS', {
+    default: 7 * 24 * 60 * 60_000,
+    min: 0,
+    doc: "System.ProcessedQueueTask rows of completed attempts older than this are deleted by the scheduler's leader duty (Mendix's ProcessedTasksCleanupAge, 7 days). Failed and aborted attempts stay.",
+  }),
+  processedTasksCleanupBatchSize: setting.integer('RUNPLANE_PROCESSED_TASKS_CLEANUP_BATCH_SIZE', {
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    doc: "Rows the processed-task cleanup deletes per transaction (Mendix's ProcessedTasksCleanupBatchSize).",
+  }),
   taskRelayIntervalMs: setting.durationMs('RUNPLANE_TASK_RELAY_INTERVAL_MS', {
     default: 10_000,
     min: 100,

@@ -84,7 +84,18 @@ export interface ExecutorHandlers {
 }
 
 /** The gRPC implementation of the executor service over a {@link ClientApi}. */
-export function executorHandlers(api: ClientApi, model: CompiledModel, logger: Logger): ExecutorHandlers {
+/** The leader duties the executor answers for the scheduler. */
+export interface ExecutorDuties {
+  /** Deletes old completed task attempts; returns how many. */
+  cleanupProcessedTasks(): Promise<number>;
+}
+
+export function executorHandlers(
+  api: ClientApi,
+  model: CompiledModel,
+  logger: Logger,
+  duties: ExecutorDuties,
+): ExecutorHandlers {
   const types = new MemberTypes(model);
   const shown = (objects: readonly ShownObject[]): common.MxObject[] =>
     objects.map((o) => objectToProto(types, o.snapshot, o.changed));
@@ -229,6 +240,10 @@ export function executorHandlers(api: ClientApi, model: CompiledModel, logger: L
 
     getTask: handler('GetTask', async (req: executor.GetTaskRequest) => ({
       task: taskToProto(await api.getTask(req.taskId)),
+    })),
+
+    cleanupProcessedTasks: handler('CleanupProcessedTasks', async () => ({
+      deleted: BigInt(await duties.cleanupProcessedTasks()),
     })),
   };
   return { server, drain: (timeoutMs) => streams.drain(timeoutMs) };

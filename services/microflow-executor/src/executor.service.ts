@@ -15,6 +15,7 @@ import { executorHandlers } from './executor.handlers.js';
 import { runAfterStartup, runBeforeShutdown } from './lifecycle.js';
 import { TaskOutbox } from './tasks/task-outbox.js';
 import { TaskWorker } from './tasks/task-worker.js';
+import { deleteProcessedTasks } from './tasks/task-records.js';
 
 /** What the microflow executor needs to run. */
 export interface ExecutorDependencies {
@@ -161,7 +162,15 @@ export async function startExecutor(deps: ExecutorDependencies): Promise<Running
     const api = new ClientApi({ model, database, engine, outbox, users });
 
     grpc = new GrpcServer(config.grpcListenAddress ?? config.grpcAddress, logger);
-    const handlers = executorHandlers(api, model, logger);
+    const opened = database;
+    const handlers = executorHandlers(api, model, logger, {
+      cleanupProcessedTasks: () =>
+        deleteProcessedTasks(
+          opened,
+          new Date(Date.now() - config.processedTasksCleanupAgeMs),
+          config.processedTasksCleanupBatchSize,
+        ),
+    });
     grpc.add(executor.ExecutorServiceService, handlers.server);
     const grpcAddress = await grpc.start();
 

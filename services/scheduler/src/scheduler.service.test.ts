@@ -167,6 +167,7 @@ describe('the gRPC service', () => {
       'Clock.Off',
       'duty:session-cleanup',
       'duty:unblock-users',
+      'duty:processed-tasks-cleanup',
       'duty:clear-sessions-on-deploy',
     ]);
     expect(byName.get('Clock.EveryMinute')).toMatchObject({
@@ -187,6 +188,8 @@ describe('the gRPC service', () => {
     expect(byName.get('Clock.Off')).toMatchObject({ enabled: false, nextFireAtMs: 0n });
     expect(byName.get('Clock.EveryFiveDelayed')?.overlapPolicy).toBe('delay');
     expect(byName.get('duty:session-cleanup')).toMatchObject({ timetable: 'every day', microflow: '' });
+    // Processed-task cleanup runs on the same interval (Mendix's ClusterManagerActionInterval).
+    expect(byName.get('duty:processed-tasks-cleanup')).toMatchObject({ timetable: 'every day' });
     expect(byName.get('duty:clear-sessions-on-deploy')?.timetable).toBe('once per model version');
   });
 

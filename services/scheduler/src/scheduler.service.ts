@@ -1,7 +1,7 @@
 import { busNames, connectNats, type Bus } from '@runplane/bus';
 import type { SchedulerConfig } from '@runplane/config';
 import { loadModelOrThrow, type CompiledModel } from '@runplane/model';
-import { leader, scheduler, session } from '@runplane/proto';
+import { executor, leader, scheduler, session } from '@runplane/proto';
 import { systemClock, type Clock } from '@runplane/scheduling';
 import { GrpcServer, createClient, type RunningService } from '@runplane/service-host';
 import type { Logger } from '@runplane/telemetry';
@@ -13,6 +13,7 @@ import {
   clearSessionsOnDeploy,
   eventSchedules,
   parseEventSelection,
+  executorDuties,
   sessionDuties,
   unknownSelected,
 } from './schedules.js';
@@ -65,9 +66,11 @@ export async function startScheduler(deps: SchedulerDependencies): Promise<Runni
   const names = busNames(config.natsNamespace);
   const leaderClient = createClient(leader.LeaderElectionServiceClient, config.leaderElectionAddress);
   const sessionClient = createClient(session.SessionServiceClient, config.sessionAddress);
+  const executorClient = createClient(executor.ExecutorServiceClient, config.executorAddress);
   const closeClients = (): void => {
     leaderClient.close();
     sessionClient.close();
+    executorClient.close();
   };
   try {
     const records = new FireRecords(await bus.kv(names.buckets.schedules));
@@ -80,10 +83,16 @@ export async function startScheduler(deps: SchedulerDependencies): Promise<Runni
       logger.warn({ names: unknown }, 'RUNPLANE_SCHEDULED_EVENTS names events the model does not have');
     }
     const events = eventSchedules(model, selection);
-    const duties = sessionDuties(sessionClient, {
-      sessionCleanupMs: config.sessionCleanupIntervalMs ?? Math.floor(model.settings.sessionTimeoutMs / 2),
-      unblockMs: config.unblockIntervalMs,
-    });
+    // Mendix's ClusterManagerActionInterval: half the session timeout unless set.
+    const clusterActionMs =
+      config.sessionCleanupIntervalMs ?? Math.floor(model.settings.sessionTimeoutMs / 2);
+    const duties = [
+      ...sessionDuties(sessionClient, {
+        sessionCleanupMs: clusterActionMs,
+        unblockMs: config.unblockIntervalMs,
+      }),
+      ...executorDuties(executorClient, { processedTasksCleanupMs: clusterActionMs }),
+    ];
     const deploy = clearSessionsOnDeploy(sessionClient, model.version);
 
     // The engine asks the campaign whether it may act; the campaign tells the engine when

@@ -3,7 +3,7 @@
  * selects them) and the cluster's leader duties, each with its timetable.
  */
 import type { CompiledModel, ScheduledEvent } from '@runplane/model';
-import type { session } from '@runplane/proto';
+import type { executor, session } from '@runplane/proto';
 import { OverlapPolicy, timetableOf, type Timetable } from '@runplane/scheduling';
 import { callUnary } from '@runplane/service-host';
 import { dutyKey, eventKey } from './fire-records.js';
@@ -104,6 +104,7 @@ export const DutyName = {
   SessionCleanup: 'duty:session-cleanup',
   UnblockUsers: 'duty:unblock-users',
   ClearSessionsOnDeploy: 'duty:clear-sessions-on-deploy',
+  ProcessedTasksCleanup: 'duty:processed-tasks-cleanup',
 } as const;
 
 /** The session service's leader duties on their periods. */
@@ -130,6 +131,33 @@ export function sessionDuties(
       run: async (deadlineMs, signal) => {
         const res = await callUnary(client, 'unblockExpired', {}, { deadlineMs, signal, service: 'session' });
         return { unblocked: Number(res.unblocked) };
+      },
+    },
+  ];
+}
+
+/**
+ * The executor's leader duty: deleting old completed task attempts (System.ProcessedQueueTask),
+ * as Mendix does every ClusterManagerActionInterval; the age and batch size are the executor's.
+ */
+export function executorDuties(
+  client: executor.ExecutorServiceClient,
+  intervals: { readonly processedTasksCleanupMs: number },
+): DutySchedule[] {
+  return [
+    {
+      kind: 'duty',
+      name: DutyName.ProcessedTasksCleanup,
+      key: dutyKey('processed-tasks-cleanup'),
+      timetable: timetableOf({ kind: 'every', everyMs: intervals.processedTasksCleanupMs }, 'UTC'),
+      run: async (deadlineMs, signal) => {
+        const res = await callUnary(
+          client,
+          'cleanupProcessedTasks',
+          {},
+          { deadlineMs, signal, service: 'microflow-executor' },
+        );
+        return { deleted: Number(res.deleted) };
       },
     },
   ];

@@ -13,9 +13,11 @@ import {
   eventually,
   openSiteDatabase,
   startTestExecutor,
+  uniqueName,
   type TestExecutor,
   type TestSite,
 } from '../testing/harness.js';
+import { PROCESSED_TASK, deleteProcessedTasks } from './task-records.js';
 
 const T = executor.TaskStatus;
 
@@ -338,5 +340,47 @@ describe('the task queue', () => {
     expect(recorded.objects).toHaveLength(1);
     expect(recorded.objects[0]?.get('Status')).toBe('Completed');
     expect((recorded.objects[0]?.get('StartAt') as Date).getTime()).toBe(Number(fireAtMs));
+  });
+
+  it('deletes completed attempts older than the cleanup age, batch by batch, and keeps failed and recent ones', async () => {
+    const day = 24 * 60 * 60_000;
+    const queue = uniqueName('cleanup');
+    const seed = (rows: readonly (readonly [string, number, string])[]): Promise<void> =>
+      db.transaction(SYSTEM_CONTEXT, async (uow) => {
+        const made = [];
+        for (const [status, ageDays, name] of rows) {
+          const row = await uow.instantiate(PROCESSED_TASK);
+          row.set('Status', status);
+          row.set('Finished', new Date(Date.now() - ageDays * day));
+          row.set('QueueName', queue);
+          row.set('MicroflowName', name);
+          made.push(row);
+        }
+        await uow.commit(made);
+      });
+    const left = async (): Promise<string[]> =>
+      db.transaction(SYSTEM_CONTEXT, async (uow) => {
+        const { objects } = await uow.retrieve({
+          entity: PROCESSED_TASK,
+          xpath: '[QueueName = $queue]',
+          variables: new Map([['queue', queue]]),
+        });
+        return objects.map((o) => o.get('MicroflowName') as string).sort();
+      });
+    await seed([
+      ['Completed', 8, 'old-done-1'],
+      ['Completed', 30, 'old-done-2'],
+      ['Failed', 8, 'old-failed'],
+      ['Aborted', 8, 'old-aborted'],
+      ['Completed', 6, 'recent-done'],
+    ]);
+    // The executor's duty, with its default age of 7 days (Mendix's ProcessedTasksCleanupAge).
+    expect(Number((await exec.call('cleanupProcessedTasks', {})).deleted)).toBeGreaterThanOrEqual(2);
+    expect(await left()).toEqual(['old-aborted', 'old-failed', 'recent-done']);
+    expect(Number((await exec.call('cleanupProcessedTasks', {})).deleted)).toBe(0);
+    // Five rows in batches of two: three transactions, all five gone.
+    await seed([1, 2, 3, 4, 5].map((i) => ['Completed', 10, `batch-${i}`] as const));
+    expect(await deleteProcessedTasks(db, new Date(Date.now() - 7 * day), 2)).toBe(5);
+    expect(await left()).toEqual(['old-aborted', 'old-failed', 'recent-done']);
   });
 });

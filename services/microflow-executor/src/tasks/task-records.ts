@@ -15,7 +15,13 @@ import {
   type MxValue,
 } from '@runplane/expressions';
 import type { CompiledModel, Microflow } from '@runplane/model';
-import type { MxObject, UnitOfWork, UserContext } from '@runplane/persistence';
+import {
+  SYSTEM_CONTEXT,
+  type MxObject,
+  type RunplaneDatabase,
+  type UnitOfWork,
+  type UserContext,
+} from '@runplane/persistence';
 import { ExecutorErrorCode } from '../errors.js';
 
 /** The entity of pending tasks. */
@@ -348,4 +354,31 @@ export async function recordAttempt(uow: UnitOfWork, attempt: AttemptRecord): Pr
   row.set('ScheduledEventName', attempt.scheduledEvent === '' ? null : attempt.scheduledEvent);
   row.set('IdempotencyKey', attempt.keyTag === '' ? null : attempt.keyTag);
   await system.commit([row], { events: false });
+}
+
+/**
+ * Leader duty: deletes the `System.ProcessedQueueTask` rows of completed attempts that
+ * finished before `before`, at most `batchSize` per transaction, as Mendix's processed-task
+ * cleanup does; failed and aborted attempts stay for the record. Returns how many it deleted.
+ */
+export async function deleteProcessedTasks(
+  database: RunplaneDatabase,
+  before: Date,
+  batchSize: number,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await database.transaction(SYSTEM_CONTEXT, async (uow) => {
+      const { objects } = await uow.retrieve({
+        entity: PROCESSED_TASK,
+        xpath: `[Status = '${QueueTaskStatus.Completed}'][Finished < $before]`,
+        variables: new Map([['before', before]]),
+        amount: batchSize,
+      });
+      if (objects.length > 0) await uow.delete(objects, { events: false });
+      return objects.length;
+    });
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
 }

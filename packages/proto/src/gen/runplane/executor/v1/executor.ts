@@ -433,6 +433,14 @@ export interface ScheduledEventJob {
   fireAtMs: bigint;
 }
 
+export interface CleanupProcessedTasksRequest {
+}
+
+export interface CleanupProcessedTasksResponse {
+  /** Rows deleted. */
+  deleted: bigint;
+}
+
 function createBaseExecuteRequest(): ExecuteRequest {
   return { microflow: "", parameters: {}, user: undefined, state: undefined, fromClient: false };
 }
@@ -3008,6 +3016,90 @@ export const ScheduledEventJob: MessageFns<ScheduledEventJob> = {
   },
 };
 
+function createBaseCleanupProcessedTasksRequest(): CleanupProcessedTasksRequest {
+  return {};
+}
+
+export const CleanupProcessedTasksRequest: MessageFns<CleanupProcessedTasksRequest> = {
+  encode(_: CleanupProcessedTasksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CleanupProcessedTasksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCleanupProcessedTasksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseCleanupProcessedTasksResponse(): CleanupProcessedTasksResponse {
+  return { deleted: 0n };
+}
+
+export const CleanupProcessedTasksResponse: MessageFns<CleanupProcessedTasksResponse> = {
+  encode(message: CleanupProcessedTasksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deleted !== 0n) {
+      if (BigInt.asUintN(64, message.deleted) !== message.deleted) {
+        throw new globalThis.Error("value provided for field message.deleted of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.deleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CleanupProcessedTasksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCleanupProcessedTasksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deleted = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 /**
  * The microflow executor: runs microflows and serves the client data API over the domain
  * data, with the entity access of the request's user.
@@ -3158,6 +3250,23 @@ export const ExecutorServiceService = {
     responseSerialize: (value: GetTaskResponse): Buffer => Buffer.from(GetTaskResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetTaskResponse => GetTaskResponse.decode(value),
   },
+  /**
+   * Leader duty (Mendix's processed-task cleanup): deletes the System.ProcessedQueueTask rows
+   * of completed attempts that finished longer ago than the executor's configured age, in
+   * batches of its configured size, each batch its own transaction. Failed and aborted
+   * attempts stay. Idempotent.
+   */
+  cleanupProcessedTasks: {
+    path: "/runplane.executor.v1.ExecutorService/CleanupProcessedTasks" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CleanupProcessedTasksRequest): Buffer =>
+      Buffer.from(CleanupProcessedTasksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CleanupProcessedTasksRequest => CleanupProcessedTasksRequest.decode(value),
+    responseSerialize: (value: CleanupProcessedTasksResponse): Buffer =>
+      Buffer.from(CleanupProcessedTasksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CleanupProcessedTasksResponse => CleanupProcessedTasksResponse.decode(value),
+  },
 } as const;
 
 export interface ExecutorServiceServer extends UntypedServiceImplementation {
@@ -3213,6 +3322,13 @@ export interface ExecutorServiceServer extends UntypedServiceImplementation {
   enqueueTask: handleUnaryCall<EnqueueTaskRequest, EnqueueTaskResponse>;
   /** Reports the status of a queued task. */
   getTask: handleUnaryCall<GetTaskRequest, GetTaskResponse>;
+  /**
+   * Leader duty (Mendix's processed-task cleanup): deletes the System.ProcessedQueueTask rows
+   * of completed attempts that finished longer ago than the executor's configured age, in
+   * batches of its configured size, each batch its own transaction. Failed and aborted
+   * attempts stay. Idempotent.
+   */
+  cleanupProcessedTasks: handleUnaryCall<CleanupProcessedTasksRequest, CleanupProcessedTasksResponse>;
 }
 
 export interface ExecutorServiceClient extends Client {
@@ -3384,6 +3500,27 @@ export interface ExecutorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetTaskResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Leader duty (Mendix's processed-task cleanup): deletes the System.ProcessedQueueTask rows
+   * of completed attempts that finished longer ago than the executor's configured age, in
+   * batches of its configured size, each batch its own transaction. Failed and aborted
+   * attempts stay. Idempotent.
+   */
+  cleanupProcessedTasks(
+    request: CleanupProcessedTasksRequest,
+    callback: (error: ServiceError | null, response: CleanupProcessedTasksResponse) => void,
+  ): ClientUnaryCall;
+  cleanupProcessedTasks(
+    request: CleanupProcessedTasksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CleanupProcessedTasksResponse) => void,
+  ): ClientUnaryCall;
+  cleanupProcessedTasks(
+    request: CleanupProcessedTasksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CleanupProcessedTasksResponse) => void,
   ): ClientUnaryCall;
 }
 
