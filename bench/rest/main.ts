@@ -3,17 +3,19 @@
  * /rest/orderfeed/v1/orders as alice, with HTTP Basic as the service declares it) through the
  * full stack — gateway → gRPC → microflow executor → PostgreSQL, each service its own process —
  * side by side with a bare Fastify + pg handler (bench/rest/bare.ts, its own process) running
- * the same statement. Both are hit with autocannon in the same run, alternately, after a
- * warm-up, with the same connections and duration; prints one JSON line:
+ * the same statement. Both are hit with autocannon in the same run, after a warm-up, in rounds of
+ * one measurement each (alternating which goes first), with the same connections and duration;
+ * prints one JSON line:
  * `{"scenario", "stack": {reqPerSec, p50Ms, p99Ms, cpuUsPerRequest}, "bare": {...}, "ratio"}` with
- * ratio = stack req/s ÷ bare req/s (goal ≥ 0.5). `cpuUsPerRequest` (Linux) says where the CPU
+ * ratio = the median over the rounds of stack req/s ÷ bare req/s (goal ≥ 0.5; `ratios` lists each
+ * round's), and each side's median round. `cpuUsPerRequest` (Linux) says where the CPU
  * went: µs per request of each service process, of PostgreSQL, of the load generator (autocannon,
  * in this process) and their `total` without the load generator; on a machine with few cores these
  * decide the rates. `executorOnly` is the same retrieve sent straight
  * to the executor over gRPC (as many in flight as connections), to show which hop limits the stack.
  * Telemetry is off in the services (OTEL_SDK_DISABLED), as the bare handler has none.
  *
- *   npm run bench:rest                                   # 5 s per measurement, 32 connections
+ *   npm run bench:rest                                   # 4 rounds, 5 s per measurement, 32 connections
  *   npm run bench:rest -- --duration-ms 3000 --connections 16
  */
 import { spawn } from 'node:child_process';
@@ -35,6 +37,7 @@ function flag(name: string, fallback: number): number {
 
 const DURATION_MS = flag('--duration-ms', 5000);
 const CONNECTIONS = flag('--connections', 32);
+const ROUNDS = Math.max(1, flag('--rounds', 4));
 const ORDERS_PER_USER = 20;
 const SERVICES: ServiceName[] = ['session', 'microflow-executor', 'gateway'];
 
@@ -256,17 +259,34 @@ async function main(): Promise<void> {
       [...processes].map(([name, p]) => [name, [p.child.pid ?? 0]]),
     );
     const bareProcesses: ProcessGroups = { bare: [bare.pid] };
-    // Warm-up (JIT, connections, prepared statements, the Basic cache), then two rounds alternately.
+    // Warm-up (JIT, connections, prepared statements, the Basic cache), then rounds of one
+    // measurement each, side by side and in alternating order, so that a drift in the machine's
+    // speed weighs on both; the ratio is the median of the rounds' own ratios.
     await measure(stackUrl, auth, Math.min(2000, DURATION_MS), stackProcesses);
     await measure(bareUrl, {}, Math.min(2000, DURATION_MS), bareProcesses);
-    const best = (a: Measurement | undefined, b: Measurement): Measurement =>
-      a === undefined || b.reqPerSec > a.reqPerSec ? b : a;
-    let stack: Measurement | undefined;
-    let bareBest: Measurement | undefined;
-    for (let round = 0; round < 2; round++) {
-      stack = best(stack, await measure(stackUrl, auth, DURATION_MS, stackProcesses));
-      bareBest = best(bareBest, await measure(bareUrl, {}, DURATION_MS, bareProcesses));
+    const rounds: { stack: Measurement; bare: Measurement }[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      if (i % 2 === 0) {
+        const s = await measure(stackUrl, auth, DURATION_MS, stackProcesses);
+        rounds.push({ stack: s, bare: await measure(bareUrl, {}, DURATION_MS, bareProcesses) });
+      } else {
+        const b = await measure(bareUrl, {}, DURATION_MS, bareProcesses);
+        rounds.push({ stack: await measure(stackUrl, auth, DURATION_MS, stackProcesses), bare: b });
+      }
     }
+    const median = (values: readonly number[]): number => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+    };
+    const ratios = rounds.map((r) => Math.round((r.stack.reqPerSec / r.bare.reqPerSec) * 100) / 100);
+    /** The side's round with the median rate (the lower middle one of an even count). */
+    const middle = (side: 'stack' | 'bare'): Measurement | undefined =>
+      [...rounds].sort((a, b) => a[side].reqPerSec - b[side].reqPerSec)[
+        Math.floor((rounds.length - 1) / 2)
+      ]?.[side];
+    const stack = middle('stack');
+    const bareBest = middle('bare');
     if (stack === undefined || bareBest === undefined) fail('nothing was measured');
     const direct = await executorOnly(addresses.grpc['microflow-executor'], ids.alice ?? '', DURATION_MS);
     const round = (m: Measurement): Measurement => ({ ...m, reqPerSec: Math.round(m.reqPerSec) });
@@ -278,7 +298,8 @@ async function main(): Promise<void> {
         stack: round(stack),
         bare: round(bareBest),
         executorOnly: { reqPerSec: Math.round(direct) },
-        ratio: Math.round((stack.reqPerSec / bareBest.reqPerSec) * 100) / 100,
+        ratios,
+        ratio: Math.round(median(ratios) * 100) / 100,
       }),
     );
   } finally {

@@ -142,7 +142,9 @@ export class RestAuthenticator {
       const key = sessions.credentialsKey(credentials.userName, credentials.password);
       const cached = sessions.cachedCredentials(key);
       if (cached !== undefined) return { user: cached, via: 'basic' };
-      passwordChecks.check(request.ip, 'password checks');
+      // One password check per credentials at a time: requests that arrive while it runs (a
+      // busy client whose cached entry just expired) wait for it and are no check of their own.
+      if (!sessions.verifying(key)) passwordChecks.check(request.ip, 'password checks');
       try {
         const user = await sessions.authenticate(
           key,

@@ -337,6 +337,19 @@ describe('published REST of the orders example (in process, on PostgreSQL)', () 
     expect((await call(limited.url, '/rest/orders/v1/products/A-1', { auth: sam })).status).toBe(200);
   });
 
+  it('counts requests that wait for a password check in flight as no check of their own', async () => {
+    // A busy client whose cached credentials just expired sends many requests at once: one
+    // verification serves them all, and the limit (here 2 a minute) is not spent by the rest.
+    const limited = await stack.startGateway({ RUNPLANE_LOGIN_RATE_LIMIT_PER_MINUTE: '2' });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => call(limited.url, '/rest/orders/v1/products/A-1', { auth: sam })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 10 }, () => 200));
+    expect(
+      (await call(limited.url, '/rest/orders/v1/products/A-1', { auth: basic('sam', 'wrong-1') })).status,
+    ).toBe(401);
+  });
+
   it('keys the limit on the client address the configured proxies report', async () => {
     const behindProxy = await stack.startGateway({
       RUNPLANE_LOGIN_RATE_LIMIT_PER_MINUTE: '1',

@@ -92,6 +92,11 @@ export class SessionLayer {
     return this.credentials.get(key)?.user;
   }
 
+  /** True while a verification of these credentials (see {@link authenticate}) is in flight. */
+  verifying(key: string): boolean {
+    return this.pendingCredentials.has(key);
+  }
+
   /**
    * Checks a user name and password for HTTP Basic (no session is opened); successes are
    * cached under `key` (see {@link credentialsKey}) until the TTL or a session event about the
