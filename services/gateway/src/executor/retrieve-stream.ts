@@ -151,13 +151,10 @@ export class RetrieveStreams {
     this.#closed = true;
     for (const lane of this.#lanes) {
       if (lane === undefined) continue;
-      lane.retired = true;
-      lane.broken = true;
-      lane.outbox = [];
+      this.#retire(lane);
       lane.stream.cancel();
       this.#failAll(lane, unavailable(), false);
     }
-    this.#lanes.fill(undefined);
   }
 
   #send(call: PendingCall): void {
